@@ -1,0 +1,29 @@
+// One HTTP request and its response on a TLS connection, with who made it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "agent/http/message.h"
+
+namespace jamjet::genai {
+
+struct ConnectionInfo {
+  uint32_t pid = 0;
+  uint32_t tid = 0;              // thread that wrote the request's first byte
+  std::string executable_name;  // the process's comm
+  std::optional<std::string> peer_address;  // from the connection's socket, when known
+  std::optional<uint16_t> peer_port;
+};
+
+struct Exchange {
+  http::Message request;
+  // Missing when the connection closed or the agent stopped before any response byte.
+  std::optional<http::Message> response;
+  ConnectionInfo connection;
+  // Offset that turns CLOCK_MONOTONIC times in the messages into Unix epoch times.
+  int64_t monotonic_to_unix_ns = 0;
+};
+
+}  // namespace jamjet::genai
