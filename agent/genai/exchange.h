@@ -17,11 +17,21 @@ struct ConnectionInfo {
   std::optional<uint16_t> peer_port;
 };
 
+// The user context that the BPF program copied from the process's registry when the request's
+// first byte was written. Decoding happens later, because the record may be hostile.
+struct CapturedUserContext {
+  uint32_t source = 0;  // enum jj_context_source
+  uint32_t status = 0;  // enum jj_context_status
+  std::string record;   // raw record bytes
+};
+
 struct Exchange {
   http::Message request;
   // Missing when the connection closed or the agent stopped before any response byte.
   std::optional<http::Message> response;
   ConnectionInfo connection;
+  // Missing when the process has no registry.
+  std::optional<CapturedUserContext> user_context;
   // Offset that turns CLOCK_MONOTONIC times in the messages into Unix epoch times.
   int64_t monotonic_to_unix_ns = 0;
 };
