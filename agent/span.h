@@ -29,6 +29,9 @@ struct Span {
   StatusCode status_code = StatusCode::kUnset;
   std::string status_message;
   Attributes attributes;
+  // Resource attributes of the process that made the call (process.pid, service.name, ...),
+  // merged by sinks with the host resource.
+  Attributes resource;
 };
 
 // Sets `key` to `value`, replacing an earlier value of the same key.

@@ -1,0 +1,63 @@
+// The agent's pipeline: BPF events -> connections -> HTTP exchanges -> LLM spans -> sinks.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "agent/binary_discovery.h"
+#include "agent/connection_tracker.h"
+#include "agent/genai/id_source.h"
+#include "agent/tracer.h"
+#include "exporter/span_sink.h"
+
+namespace jamjet {
+
+struct AgentOptions {
+  std::vector<std::string> outputs;  // "stdout" or "file:PATH"; stdout when empty
+  std::string ready_file;            // created once probes are attached, when set
+  TracerOptions tracer;
+  TrackerOptions tracker;
+  std::string proc_root = "/proc";
+  // Probe libssl.so* in the library directories and executables that carry OpenSSL in the
+  // binary directories at start, so processes started later are covered from their first call.
+  bool scan_host_directories = true;
+  int stats_interval_seconds = 60;
+};
+
+class Agent {
+ public:
+  static absl::StatusOr<std::unique_ptr<Agent>> Create(AgentOptions options);
+  ~Agent();
+
+  // Processes events until `stop` becomes true, then detaches, drains and flushes.
+  absl::Status Run(const std::atomic<bool>& stop);
+
+ private:
+  explicit Agent(AgentOptions options);
+  void HandleRecord(const void* data, size_t size);
+  void DispatchRecord(const void* data, size_t size);
+  void HandleExchange(genai::Exchange&& exchange);
+  void AttachAtStart();
+  void LogSummary(const char* when);
+
+  AgentOptions options_;
+  Resource resource_;
+  std::vector<std::unique_ptr<SpanSink>> sinks_;
+  std::unique_ptr<SslTracer> tracer_;
+  std::unique_ptr<BinaryDiscovery> discovery_;
+  std::unique_ptr<ConnectionTracker> tracker_;
+  genai::RandomIdSource ids_;
+
+  uint64_t records_ = 0;
+  uint64_t bad_records_ = 0;
+  uint64_t spans_ = 0;
+  uint64_t other_exchanges_ = 0;
+  uint64_t busy_ns_ = 0;  // time spent handling ring-buffer records
+  uint64_t started_ns_ = 0;
+};
+
+}  // namespace jamjet
