@@ -18,6 +18,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libnghttp2-dev libsqlite3-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  libyaml-cpp-dev libmicrohttpd-dev python3-protobuf
   curl openssl python3 python3-httpx python3-pytest python3-fastapi python3-uvicorn
   nodejs npm
 )
