@@ -5,10 +5,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <chrono>
 #include <fstream>
+#include <thread>
+#include <span>
 
 #include "absl/strings/str_cat.h"
 #include "agent/genai/span_builder.h"
+#include "spdlog/fmt/fmt.h"
 #include "spdlog/spdlog.h"
 
 namespace jamjet {
@@ -131,7 +135,27 @@ void Agent::DispatchRecord(const void* data, size_t size) {
   }
 }
 
+void Agent::ResolveUser(genai::Exchange& exchange) {
+  if (!exchange.user_context.has_value()) return;
+  const genai::CapturedUserContext& captured = *exchange.user_context;
+  if (captured.status != JJ_CONTEXT_OK) {
+    if (captured.status < context_status_counts_.size()) ++context_status_counts_[captured.status];
+    return;
+  }
+  if (captured.source == JJ_CONTEXT_NONE) return;
+  user_context::DecodeResult decoded = user_context::DecodeRecord(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(captured.record.data()), captured.record.size()));
+  if (!decoded.ok()) {
+    ++record_decode_failures_[static_cast<size_t>(decoded.status)];
+    return;
+  }
+  exchange.user.source = captured.source == JJ_CONTEXT_PROCESS ? genai::UserSource::kProcess
+                                                               : genai::UserSource::kScope;
+  exchange.user.context = std::move(decoded.context);
+}
+
 void Agent::HandleExchange(genai::Exchange&& exchange) {
+  ResolveUser(exchange);
   std::optional<Span> span =
       genai::BuildLlmSpan(exchange, genai::PriceTable::BuiltIn(), ids_);
   if (!span) {
@@ -164,6 +188,24 @@ void Agent::LogSummary(const char* when) {
       drops[JJ_DROP_CALL_TRUNCATED], busy_seconds,
       busy_seconds > 0 ? spans_ / busy_seconds : 0.0,
       busy_seconds > 0 ? records_ / busy_seconds : 0.0, usage.ru_maxrss);
+  std::string context_problems;
+  const char* status_names[] = {"ok", "bad_header", "foreign_registry", "read_failed", "torn",
+                                "bad_record"};
+  for (size_t i = 1; i < context_status_counts_.size(); ++i) {
+    if (context_status_counts_[i] == 0) continue;
+    context_problems += fmt::format(" {}={}", status_names[i], context_status_counts_[i]);
+  }
+  for (size_t i = 1; i < record_decode_failures_.size(); ++i) {
+    if (record_decode_failures_[i] == 0) continue;
+    context_problems += fmt::format(
+        " record_{}={}",
+        user_context::DecodeStatusName(static_cast<user_context::DecodeStatus>(i)),
+        record_decode_failures_[i]);
+  }
+  if (!context_problems.empty()) {
+    spdlog::warn("{}: calls reported without a user because the registry was unusable:{}", when,
+                 context_problems);
+  }
   for (const auto& sink : sinks_) {
     if (sink->dropped() > 0) {
       spdlog::warn("{}: sink {} dropped {} spans", when, sink->description(), sink->dropped());
@@ -187,6 +229,9 @@ absl::Status Agent::Run(const std::atomic<bool>& stop) {
   uint64_t next_idle_check = started_ns_ + kNanosPerSecond;
   uint64_t next_summary = started_ns_ + options_.stats_interval_seconds * kNanosPerSecond;
   while (!stop.load()) {
+    if (options_.consumer_delay_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(options_.consumer_delay_ms));
+    }
     int polled = tracer_->Poll(kPollTimeoutMs);
     if (polled < 0 && polled != -EINTR) {
       spdlog::error("polling the ring buffer failed: {}", std::strerror(-polled));

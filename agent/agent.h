@@ -1,6 +1,7 @@
 // The agent's pipeline: BPF events -> connections -> HTTP exchanges -> LLM spans -> sinks.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -26,6 +27,9 @@ struct AgentOptions {
   // binary directories at start, so processes started later are covered from their first call.
   bool scan_host_directories = true;
   int stats_interval_seconds = 60;
+  // Test aid: sleep this long before each ring-buffer poll, to simulate an agent that lags
+  // behind the traced processes. 0 in production.
+  int consumer_delay_ms = 0;
 };
 
 class Agent {
@@ -41,6 +45,8 @@ class Agent {
   void HandleRecord(const void* data, size_t size);
   void DispatchRecord(const void* data, size_t size);
   void HandleExchange(genai::Exchange&& exchange);
+  // Decodes the captured user-context record into exchange.user, counting unusable records.
+  void ResolveUser(genai::Exchange& exchange);
   void AttachAtStart();
   void LogSummary(const char* when);
 
@@ -58,6 +64,8 @@ class Agent {
   uint64_t other_exchanges_ = 0;
   uint64_t busy_ns_ = 0;  // time spent handling ring-buffer records
   uint64_t started_ns_ = 0;
+  std::array<uint64_t, 6> context_status_counts_{};  // by enum jj_context_status
+  std::array<uint64_t, user_context::kDecodeStatusCount> record_decode_failures_{};
 };
 
 }  // namespace jamjet

@@ -40,6 +40,8 @@ Options:
   --no-host-scan          at start, probe only binaries mapped by running processes, not
                           the host's library and binary directories.
   --stats-interval SECS   seconds between summary log lines; 0 turns them off. Default: 60.
+  --consumer-delay-ms MS  test aid: sleep MS milliseconds before each read of the ring
+                          buffer, so the agent lags behind the traced processes. Default: 0.
   --help                  print this help and exit.
   --version               print the version and exit.
 )";
@@ -53,6 +55,7 @@ enum OptionId {
   kNoPeerAddress,
   kNoHostScan,
   kStatsInterval,
+  kConsumerDelay,
   kHelp,
   kVersion,
 };
@@ -98,6 +101,7 @@ int main(int argc, char** argv) {
       {"no-peer-address", no_argument, nullptr, kNoPeerAddress},
       {"no-host-scan", no_argument, nullptr, kNoHostScan},
       {"stats-interval", required_argument, nullptr, kStatsInterval},
+      {"consumer-delay-ms", required_argument, nullptr, kConsumerDelay},
       {"help", no_argument, nullptr, kHelp},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -152,6 +156,14 @@ int main(int argc, char** argv) {
           return 2;
         }
         options.stats_interval_seconds = static_cast<int>(number);
+        break;
+      case kConsumerDelay:
+        if (!ParseUnsigned(optarg, 0, 60000, number)) {
+          fprintf(stderr, "jamjet-agent: invalid --consumer-delay-ms \"%s\": expected 0 to 60000\n",
+                  optarg);
+          return 2;
+        }
+        options.consumer_delay_ms = static_cast<int>(number);
         break;
       case kHelp:
         fputs(kUsage, stdout);

@@ -261,8 +261,21 @@ static __always_inline void read_process_record(struct jj_context_event* event, 
 
 /* Emits the calling thread's user context for the SSL_write starting at start_ns.
  * Processes without a registry emit nothing. */
+/* Returns the id of `task` in its own pid namespace: the id that getpid() or gettid() gives
+ * inside a container, which is what the SDK writes into the registry. */
+static __always_inline __u32 namespace_id(struct task_struct* task) {
+  struct pid* pid = BPF_CORE_READ(task, thread_pid);
+  unsigned int level = BPF_CORE_READ(pid, level);
+  struct upid id = {};
+  bpf_core_read(&id, sizeof(id), &pid->numbers[level]);
+  return id.nr;
+}
+
 static __always_inline void emit_user_context(__u64 pid_tgid, __u64 ssl, __u64 start_ns) {
   __u32 pid = pid_tgid >> 32;
+  struct task_struct* task = (struct task_struct*)bpf_get_current_task_btf();
+  __u32 namespace_tid = namespace_id(task);
+  __u32 namespace_pid = namespace_id(BPF_CORE_READ(task, group_leader));
   __u64 base = JJ_REGISTRY_FIXED_ADDRESS;
   __u64* known = bpf_map_lookup_elem(&registry_addresses, &pid);
   if (known) base = *known;
@@ -292,10 +305,10 @@ static __always_inline void emit_user_context(__u64 pid_tgid, __u64 ssl, __u64 s
 
   if (header[1] != JJ_REGISTRY_VERSION) {
     event->status = JJ_CONTEXT_BAD_HEADER;
-  } else if (header[2] != pid) {
+  } else if (header[2] != namespace_pid) {
     event->status = JJ_CONTEXT_FOREIGN_REGISTRY;
   } else {
-    __u64 record = find_thread_record(base, (__u32)pid_tgid);
+    __u64 record = find_thread_record(base, namespace_tid);
     if (record) {
       event->status = copy_record(event, record);
       if (event->status == JJ_CONTEXT_OK) event->source = JJ_CONTEXT_SCOPE;

@@ -116,8 +116,15 @@ class Anthropic final : public Provider {
     RequestInfo info{GetString(*body, "model"), GetBool(*body, "stream").value_or(false)};
     bool messages_shape = info.model.has_value() && FindArray(*body, "messages") != nullptr &&
                           GetCount(*body, "max_tokens").has_value();
-    if (messages_shape || has_version_header) return info;
-    return std::nullopt;
+    if (!messages_shape && !has_version_header) return std::nullopt;
+    if (const json* metadata = FindObject(*body, "metadata")) {
+      std::optional<std::string> user = GetString(*metadata, "user_id");
+      if (user.has_value() && !user->empty()) {
+        info.end_user_id = std::move(user);
+        info.end_user_field = "metadata.user_id";
+      }
+    }
+    return info;
   }
 
   ResponseInfo ParseResponse(const http::Message& response,

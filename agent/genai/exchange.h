@@ -6,6 +6,7 @@
 #include <string>
 
 #include "agent/http/message.h"
+#include "agent/user_context/record_decoder.h"
 
 namespace jamjet::genai {
 
@@ -25,6 +26,14 @@ struct CapturedUserContext {
   std::string record;   // raw record bytes
 };
 
+enum class UserSource { kNone, kScope, kProcess };
+
+// The user context decoded from the captured record, when it was valid.
+struct ResolvedUser {
+  UserSource source = UserSource::kNone;
+  std::optional<user_context::UserContext> context;
+};
+
 struct Exchange {
   http::Message request;
   // Missing when the connection closed or the agent stopped before any response byte.
@@ -32,6 +41,8 @@ struct Exchange {
   ConnectionInfo connection;
   // Missing when the process has no registry.
   std::optional<CapturedUserContext> user_context;
+  // Filled by the agent from user_context before span building.
+  ResolvedUser user;
   // Offset that turns CLOCK_MONOTONIC times in the messages into Unix epoch times.
   int64_t monotonic_to_unix_ns = 0;
 };

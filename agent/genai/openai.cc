@@ -84,7 +84,16 @@ class OpenAi final : public Provider {
 
     std::optional<std::string> model = GetString(*body, "model");
     if (!model.has_value() || FindArray(*body, "messages") == nullptr) return std::nullopt;
-    return RequestInfo{std::move(model), GetBool(*body, "stream").value_or(false)};
+    RequestInfo info{std::move(model), GetBool(*body, "stream").value_or(false)};
+    // safety_identifier replaced "user" as the end-user field; prefer it when both are set.
+    for (std::string_view field : {"safety_identifier", "user"}) {
+      std::optional<std::string> user = GetString(*body, field);
+      if (!user.has_value() || user->empty()) continue;
+      info.end_user_id = std::move(user);
+      info.end_user_field = field;
+      break;
+    }
+    return info;
   }
 
   ResponseInfo ParseResponse(const http::Message& response,

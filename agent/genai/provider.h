@@ -24,6 +24,10 @@ struct RequestInfo {
   // when the body was unreadable.
   std::optional<bool> stream;
   std::string_view operation = "chat";  // gen_ai.operation.name
+  // End-user id that the body itself carries, and the body field it came from. Used when the
+  // application stated no user context.
+  std::optional<std::string> end_user_id;
+  std::string_view end_user_field;
 };
 
 // Fields taken from the response. Empty optionals mean the response did not carry the value.

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "agent/genai/detect.h"
@@ -145,6 +146,35 @@ void AddTruncation(const Exchange& exchange, Attributes& attributes) {
   }
 }
 
+// Sets the user attributes: the application's context when it stated one, else the end-user
+// id in the request body. jamjet.user.source says which applied.
+void AddUser(const ResolvedUser& user, const RequestInfo& request, Attributes& attributes) {
+  if (user.context.has_value()) {
+    const user_context::UserContext& context = *user.context;
+    SetAttribute(attributes, "user_id", context.user_id);
+    SetAttribute(attributes, "user.id", context.user_id);
+    if (context.email.has_value()) {
+      SetAttribute(attributes, "user_email", *context.email);
+      SetAttribute(attributes, "user.email", *context.email);
+    }
+    for (const auto& [key, value] : context.attrs) {
+      std::visit([&](const auto& typed) { SetAttribute(attributes, "user_attrs." + key, typed); },
+                 value);
+    }
+    SetAttribute(attributes, "jamjet.user.source",
+                 std::string(user.source == UserSource::kProcess ? "process" : "scope"));
+    return;
+  }
+  if (request.end_user_id.has_value()) {
+    SetAttribute(attributes, "user_id", *request.end_user_id);
+    SetAttribute(attributes, "user.id", *request.end_user_id);
+    SetAttribute(attributes, "jamjet.user.source", std::string("request_body"));
+    SetAttribute(attributes, "jamjet.user.source_field", std::string(request.end_user_field));
+    return;
+  }
+  SetAttribute(attributes, "jamjet.user.source", std::string("none"));
+}
+
 }  // namespace
 
 std::optional<Span> BuildLlmSpan(const Exchange& exchange, const PriceTable& prices,
@@ -181,6 +211,7 @@ std::optional<Span> BuildLlmSpan(const Exchange& exchange, const PriceTable& pri
   AddConnection(exchange.connection, attributes);
   AddCost(provider.Id(), request, info, prices, attributes);
   AddTruncation(exchange, attributes);
+  AddUser(exchange.user, request, attributes);
 
   if (outcome.error_type.has_value()) {
     span.status_code = StatusCode::kError;

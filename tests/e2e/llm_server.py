@@ -59,6 +59,19 @@ SCENARIOS = ("gzip", "429", "close", "chunked")
 ROUTE = re.compile(r"^(?:/s/(?P<scenario>[a-z0-9]+))?/v1/(?P<endpoint>chat/completions|messages)$")
 
 
+
+def body_end_user(provider: str, body: dict) -> list | None:
+    """Return [field, value] of the end-user id in a request body, or None."""
+    if provider == "openai":
+        for field in ("safety_identifier", "user"):
+            if isinstance(body.get(field), str) and body[field]:
+                return [field, body[field]]
+        return None
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str) and metadata["user_id"]:
+        return ["metadata.user_id", metadata["user_id"]]
+    return None
+
 class BadRequest(Exception):
     """Invalid request body, which the server rejects with 400."""
 
@@ -168,6 +181,8 @@ class LLMHandler(http.server.BaseHTTPRequestHandler):
         stream = body.get("stream") is True
         stream_options = body.get("stream_options") if isinstance(body.get("stream_options"), dict) else {}
         return {
+            # The end-user id the body carries, which the agent reports when the app set no context.
+            "body_end_user": body_end_user(provider, body),
             "seq": seq,
             "provider": provider,
             "scenario": scenario,

@@ -104,6 +104,15 @@ def expected_attributes(record: dict, client: Client) -> tuple[dict, dict]:
     cost = expected_cost_usd(record)
     if cost is not None:
         required["cost_usd"] = cost
+    # These clients set no user context, so the user comes from the body or is absent.
+    if record.get("body_end_user"):
+        field, user_id = record["body_end_user"]
+        required["user_id"] = user_id
+        required["user.id"] = user_id
+        required["jamjet.user.source"] = "request_body"
+        required["jamjet.user.source_field"] = field
+    else:
+        required["jamjet.user.source"] = "none"
     return required, optional
 
 

@@ -18,6 +18,9 @@
  * - The agent trusts nothing here: every length is bounded on read and a bad
  *   record only costs the call its user.
  *
+ * Process and thread ids are those of the process's own pid namespace (getpid
+ * and gettid inside a container); the BPF program translates to them.
+ *
  * All integers are little-endian and naturally aligned. */
 #ifndef JAMJET_REGISTRY_LAYOUT_H_
 #define JAMJET_REGISTRY_LAYOUT_H_
