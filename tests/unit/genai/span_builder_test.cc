@@ -63,6 +63,7 @@ TEST(BuildLlmSpan, ExactAttributeKeys) {
       "process.executable.name",
       "thread.id",
       "cost_usd",
+      "jamjet.user.source",
   };
   EXPECT_EQ(Keys(*span), kExpected);
   EXPECT_EQ(span->attributes.size(), kExpected.size());
@@ -74,6 +75,7 @@ TEST(BuildLlmSpan, ExactAttributeKeys) {
   EXPECT_EQ(GetInt(*span, "process.pid"), 4242);
   EXPECT_EQ(GetInt(*span, "thread.id"), 4243);
   EXPECT_EQ(GetString(*span, "process.executable.name"), "python3");
+  EXPECT_EQ(GetString(*span, "jamjet.user.source"), "none");
 }
 
 TEST(BuildLlmSpan, UnknownConnectionFieldsOmitted) {
