@@ -12,6 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/genai/span_builder.h"
+#include "agent/process_info.h"
+#include "exporter/otlp/otlp_sink.h"
 #include "spdlog/fmt/fmt.h"
 #include "spdlog/spdlog.h"
 
@@ -43,6 +45,11 @@ constexpr const char* kLibraryDirectories[] = {
 constexpr const char* kBinaryDirectories[] = {"/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin",
                                               "/opt/node/bin"};
 
+std::string CommOf(const jj_process_event* event, size_t size) {
+  if (size < sizeof(*event)) return "";
+  return std::string(event->comm, strnlen(event->comm, sizeof(event->comm)));
+}
+
 }  // namespace
 
 Agent::Agent(AgentOptions options) : options_(std::move(options)) {}
@@ -56,6 +63,14 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options) {
   std::unique_ptr<Agent> agent(new Agent(std::move(options)));
   agent->resource_ = DetectHostResource();
   for (const std::string& output : agent->options_.outputs) {
+    if (output == "otlp") {
+      absl::StatusOr<std::unique_ptr<otlp::OtlpSink>> sink =
+          otlp::OtlpSink::Create(agent->options_.otlp, agent->resource_);
+      if (!sink.ok()) return sink.status();
+      agent->otlp_sink_ = sink->get();
+      agent->sinks_.push_back(std::move(*sink));
+      continue;
+    }
     absl::StatusOr<std::unique_ptr<SpanSink>> sink = CreateSink(output, agent->resource_);
     if (!sink.ok()) return sink.status();
     agent->sinks_.push_back(std::move(*sink));
@@ -121,11 +136,16 @@ void Agent::DispatchRecord(const void* data, size_t size) {
                         header->timestamp_ns);
       break;
     case JJ_EVENT_EXEC:
+      // Read now: a short-lived process may be gone when its first call is reported.
+      process_resources_[header->pid] = ReadProcessResource(
+          options_.proc_root, header->pid,
+          CommOf(static_cast<const jj_process_event*>(data), size));
       discovery_->ScanProcess(header->pid);
       discovery_->ScheduleRescans(header->pid, header->timestamp_ns);
       break;
     case JJ_EVENT_EXIT:
       tracker_->OnProcessExit(header->pid, header->timestamp_ns);
+      process_resources_.erase(header->pid);
       discovery_->ForgetProcess(header->pid);
       tracer_->ForgetRegistry(header->pid);
       break;
@@ -162,6 +182,15 @@ void Agent::HandleExchange(genai::Exchange&& exchange) {
     ++other_exchanges_;
     return;
   }
+  auto resource = process_resources_.find(exchange.connection.pid);
+  if (resource == process_resources_.end()) {
+    resource = process_resources_
+                   .emplace(exchange.connection.pid,
+                            ReadProcessResource(options_.proc_root, exchange.connection.pid,
+                                                exchange.connection.executable_name))
+                   .first;
+  }
+  span->resource = resource->second;
   ++spans_;
   for (auto& sink : sinks_) sink->Export(*span);
 }
@@ -253,6 +282,10 @@ absl::Status Agent::Run(const std::atomic<bool>& stop) {
   tracer_->Drain();
   tracker_->FlushAll(MonotonicNowNs());
   for (auto& sink : sinks_) sink->Flush();
+  if (otlp_sink_ != nullptr) {
+    // Send what the endpoint takes within 10 s; the disk queue keeps the rest for next start.
+    otlp_sink_->Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  }
   LogSummary("final");
   return absl::OkStatus();
 }

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,12 +14,17 @@
 #include "agent/connection_tracker.h"
 #include "agent/genai/id_source.h"
 #include "agent/tracer.h"
+#include "exporter/otlp/config.h"
 #include "exporter/span_sink.h"
 
 namespace jamjet {
+namespace otlp {
+class OtlpSink;
+}
 
 struct AgentOptions {
-  std::vector<std::string> outputs;  // "stdout" or "file:PATH"; stdout when empty
+  std::vector<std::string> outputs;  // "stdout", "file:PATH" or "otlp"; stdout when empty
+  otlp::OtlpConfig otlp;             // used when outputs has "otlp"
   std::string ready_file;            // created once probes are attached, when set
   TracerOptions tracer;
   TrackerOptions tracker;
@@ -53,6 +59,7 @@ class Agent {
   AgentOptions options_;
   Resource resource_;
   std::vector<std::unique_ptr<SpanSink>> sinks_;
+  otlp::OtlpSink* otlp_sink_ = nullptr;  // owned by sinks_
   std::unique_ptr<SslTracer> tracer_;
   std::unique_ptr<BinaryDiscovery> discovery_;
   std::unique_ptr<ConnectionTracker> tracker_;
@@ -64,6 +71,7 @@ class Agent {
   uint64_t other_exchanges_ = 0;
   uint64_t busy_ns_ = 0;  // time spent handling ring-buffer records
   uint64_t started_ns_ = 0;
+  std::map<uint32_t, Attributes> process_resources_;  // by pid, read at exec or first span
   std::array<uint64_t, 6> context_status_counts_{};  // by enum jj_context_status
   std::array<uint64_t, user_context::kDecodeStatusCount> record_decode_failures_{};
 };

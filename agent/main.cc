@@ -10,8 +10,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "agent/agent.h"
+#include "agent/config_file.h"
+#include "exporter/otlp/config.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -25,9 +29,13 @@ constexpr const char kUsage[] = R"(Usage: jamjet-agent [OPTION]...
 Reports every LLM API call made over OpenSSL on this host as one span. Run as root.
 
 Options:
-  --output SINK           where spans go: "stdout" (one JSON object per line) or
-                          "file:PATH" (the same lines appended to PATH); repeat to use
-                          several sinks. Default: stdout.
+  --config PATH           YAML configuration file. Its keys are the long option names
+                          below with "_" for "-" (outputs is a list, otlp a mapping of the
+                          --otlp-* options without the prefix). Flags override the file.
+  --output SINK           where spans go: "stdout" (one JSON object per line),
+                          "file:PATH" (the same lines appended to PATH) or "otlp"
+                          (OTLP/HTTP, see --otlp-*); repeat to use several sinks.
+                          Default: stdout.
   --log-level LEVEL       trace, debug, info, warn, error or off. Default: info.
                           Logs always go to stderr.
   --ready-file PATH       create PATH, holding the agent's pid, once probes are attached.
@@ -47,7 +55,8 @@ Options:
 )";
 
 enum OptionId {
-  kOutput = 1000,
+  kConfig = 1000,
+  kOutput,
   kLogLevel,
   kReadyFile,
   kMaxBodyBytes,
@@ -58,6 +67,7 @@ enum OptionId {
   kConsumerDelay,
   kHelp,
   kVersion,
+  kOtlpOption,  // every --otlp-* option; the name tells which
 };
 
 bool ParseUnsigned(const char* text, uint64_t min, uint64_t max, uint64_t& value) {
@@ -87,12 +97,49 @@ std::string CheckPrivileges() {
 
 }  // namespace
 
+// Returns the value of --config, which must be read before the other flags override it.
+std::string FindConfigPath(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view argument(argv[i]);
+    if (argument == "--config" && i + 1 < argc) return argv[i + 1];
+    if (argument.starts_with("--config=")) return std::string(argument.substr(9));
+  }
+  return "";
+}
+
+bool SetLogLevel(const std::string& name) {
+  spdlog::level::level_enum level = spdlog::level::from_str(name);
+  if (level == spdlog::level::off && name != "off") return false;
+  spdlog::set_level(level);
+  return true;
+}
+
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("jamjet"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   jamjet::AgentOptions options;
-  static const option kOptions[] = {
+  if (std::string config = FindConfigPath(argc, argv); !config.empty()) {
+    std::string log_level;
+    absl::Status status = jamjet::ApplyConfigFile(config, options, log_level);
+    if (!status.ok()) {
+      fprintf(stderr, "jamjet-agent: %s\n", std::string(status.message()).c_str());
+      return 2;
+    }
+    if (!log_level.empty() && !SetLogLevel(log_level)) {
+      fprintf(stderr, "jamjet-agent: %s: invalid log_level \"%s\"\n", config.c_str(),
+              log_level.c_str());
+      return 2;
+    }
+  }
+  if (absl::Status status = jamjet::otlp::ApplyEnv(options.otlp); !status.ok()) {
+    fprintf(stderr, "jamjet-agent: %s\n", std::string(status.message()).c_str());
+    return 2;
+  }
+  bool outputs_from_flags = false;
+
+  static const option kFixedOptions[] = {
+      {"config", required_argument, nullptr, kConfig},
       {"output", required_argument, nullptr, kOutput},
       {"log-level", required_argument, nullptr, kLogLevel},
       {"ready-file", required_argument, nullptr, kReadyFile},
@@ -104,22 +151,41 @@ int main(int argc, char** argv) {
       {"consumer-delay-ms", required_argument, nullptr, kConsumerDelay},
       {"help", no_argument, nullptr, kHelp},
       {"version", no_argument, nullptr, kVersion},
-      {nullptr, 0, nullptr, 0},
   };
+  // getopt keeps pointers to the names, so they live as long as main.
+  std::vector<std::string> otlp_names;
+  for (const std::string& flag : jamjet::otlp::OtlpFlagNames()) otlp_names.push_back(flag.substr(2));
+  std::vector<option> long_options(std::begin(kFixedOptions), std::end(kFixedOptions));
+  for (const std::string& name : otlp_names) {
+    long_options.push_back({name.c_str(), required_argument, nullptr, kOtlpOption});
+  }
+  long_options.push_back({nullptr, 0, nullptr, 0});
   int id;
+  int index = 0;
   uint64_t number = 0;
-  while ((id = getopt_long(argc, argv, "", kOptions, nullptr)) != -1) {
+  while ((id = getopt_long(argc, argv, "", long_options.data(), &index)) != -1) {
     switch (id) {
+      case kConfig:
+        break;  // read before the other flags
       case kOutput:
+        // Flags replace the outputs of the config file rather than adding to them.
+        if (!outputs_from_flags) options.outputs.clear();
+        outputs_from_flags = true;
         options.outputs.push_back(optarg);
         break;
-      case kLogLevel: {
-        spdlog::level::level_enum level = spdlog::level::from_str(optarg);
-        if (level == spdlog::level::off && std::string(optarg) != "off") {
+      case kLogLevel:
+        if (!SetLogLevel(optarg)) {
           fprintf(stderr, "jamjet-agent: invalid --log-level \"%s\"\n", optarg);
           return 2;
         }
-        spdlog::set_level(level);
+        break;
+      case kOtlpOption: {
+        std::string flag = std::string("--") + long_options[index].name;
+        if (absl::Status status = jamjet::otlp::SetOption(options.otlp, flag, optarg);
+            !status.ok()) {
+          fprintf(stderr, "jamjet-agent: %s\n", std::string(status.message()).c_str());
+          return 2;
+        }
         break;
       }
       case kReadyFile:
@@ -167,6 +233,10 @@ int main(int argc, char** argv) {
         break;
       case kHelp:
         fputs(kUsage, stdout);
+        fputs("\nOTLP exporter options (environment variables override the config file, flags\n"
+              "override both):\n",
+              stdout);
+        for (const std::string& line : jamjet::otlp::OtlpHelpLines()) printf("  %s\n", line.c_str());
         return 0;
       case kVersion:
         printf("jamjet-agent %s\n", JAMJET_VERSION);

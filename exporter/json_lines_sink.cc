@@ -44,7 +44,11 @@ std::string FormatSpanJson(const Span& span, const Resource& resource) {
   line["end_time_unix_nano"] = span.end_time_unix_nano;
   line["status"] = {{"code", StatusName(span.status_code)}, {"message", span.status_message}};
   line["attributes"] = AttributesToJson(span.attributes);
-  line["resource"] = AttributesToJson(resource.attributes);
+  Json merged = AttributesToJson(resource.attributes);
+  for (const auto& [key, value] : span.resource) {
+    std::visit([&](const auto& typed) { merged[key] = typed; }, value);
+  }
+  line["resource"] = std::move(merged);
   // Invalid UTF-8 from a captured payload is replaced rather than aborting the line.
   return line.dump(-1, ' ', false, Json::error_handler_t::replace);
 }

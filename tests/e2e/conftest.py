@@ -86,10 +86,10 @@ def agent_factory(agent_binary: Path, tmp_path: Path):
     """Return a function that starts an agent. Agents still running at teardown get SIGTERM."""
     started: list[Agent] = []
 
-    def start() -> Agent:
+    def start(extra_args: tuple = (), env: dict | None = None) -> Agent:
         directory = tmp_path / f"agent{len(started)}"
         directory.mkdir()
-        agent = Agent(agent_binary, directory)
+        agent = Agent(agent_binary, directory, extra_args, env)
         started.append(agent)
         return agent.start()
 

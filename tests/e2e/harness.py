@@ -101,8 +101,10 @@ class LLMServer:
 class Agent:
     """One run of the agent under test, writing spans to its own file."""
 
-    def __init__(self, binary: Path, directory: Path):
+    def __init__(self, binary: Path, directory: Path, extra_args: tuple = (), env: dict | None = None):
         self.binary = binary
+        self.extra_args = tuple(extra_args)
+        self.env = env
         self.spans_path = directory / "spans.jsonl"
         self.ready_path = directory / "ready"
         self.stderr_path = directory / "agent.stderr"
@@ -113,10 +115,12 @@ class Agent:
         """Start the agent and wait until it reports that its probes are attached."""
         command = [
             str(self.binary), "--output", f"file:{self.spans_path}",
-            "--ready-file", str(self.ready_path), "--log-level", "debug",
+            "--ready-file", str(self.ready_path), "--log-level", "debug", *self.extra_args,
         ]  # fmt: skip
         with open(self.stdout_path, "wb") as stdout, open(self.stderr_path, "wb") as stderr:
-            self.process = subprocess.Popen(command, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                command, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, env=self.env
+            )
         deadline = time.monotonic() + AGENT_READY_TIMEOUT_S
         while not self.ready_path.exists():
             if self.process.poll() is not None:

@@ -33,7 +33,7 @@ def driver_path():
 class Receiver:
     """The receiver.py process, on free loopback ports."""
 
-    def __init__(self, tmp_path, down=False, tls=None):
+    def __init__(self, tmp_path, down=False, tls=None, record_spans=None):
         self.port = free_port()
         self.control_port = free_port()
         pb2_dir = os.environ.get("OTLP_PB2_DIR")
@@ -42,6 +42,8 @@ class Receiver:
                    "--control-port", str(self.control_port), "--pb2-dir", pb2_dir]
         if down:
             command.append("--down")
+        if record_spans:
+            command += ["--record-spans", str(record_spans)]
         if tls:
             command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
         self.log = open(tmp_path / "receiver.log", "w")

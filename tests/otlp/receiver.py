@@ -32,6 +32,29 @@ import time
 HANG_LIMIT_S = 120  # a hung request is released after this even if the client stays
 
 
+def any_value(value):
+    """Return the Python value of an OTLP AnyValue."""
+    kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [any_value(item) for item in value.array_value.values]
+    return getattr(value, kind) if kind else None
+
+
+def span_to_json(resource_spans, span):
+    """Return an accepted span with its resource, attribute values decoded."""
+    return {
+        "name": span.name,
+        "kind": span.kind,
+        "trace_id": span.trace_id.hex(),
+        "span_id": span.span_id.hex(),
+        "start_time_unix_nano": span.start_time_unix_nano,
+        "end_time_unix_nano": span.end_time_unix_nano,
+        "status_code": span.status.code,
+        "attributes": {kv.key: any_value(kv.value) for kv in span.attributes},
+        "resource": {kv.key: any_value(kv.value) for kv in resource_spans.resource.attributes},
+    }
+
+
 class State:
     def __init__(self):
         self.lock = threading.Lock()
@@ -42,6 +65,7 @@ class State:
         self.decode_errors = 0
         self.authorizations = set()
         self.encodings = set()
+        self.record_file = None  # accepted spans as JSON lines, with --record-spans
 
     def take_fault(self):
         with self.lock:
@@ -104,6 +128,10 @@ def make_handler(state, pb2):
             with state.lock:
                 state.accepted.extend(span.span_id.hex() for _, span in accepted)
                 state.resource_spans += len(request.resource_spans)
+                if state.record_file is not None:
+                    for resource_spans, span in accepted:
+                        state.record_file.write(json.dumps(span_to_json(resource_spans, span)) + "\n")
+                    state.record_file.flush()
             state.record(200, len(spans))
             response = pb2.ExportTraceServiceResponse()
             if rejected:
@@ -245,6 +273,7 @@ def main():
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--down", action="store_true", help="start without listening")
+    parser.add_argument("--record-spans", help="append each accepted span to this file as a JSON line")
     args = parser.parse_args()
 
     sys.path.insert(0, args.pb2_dir)
@@ -255,6 +284,8 @@ def main():
         tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls_context.load_cert_chain(args.tls_cert, args.tls_key)
     state = State()
+    if args.record_spans:
+        state.record_file = open(args.record_spans, "a")
     data_server = DataServer(args.port, make_handler(state, pb2), tls_context)
     if not args.down:
         data_server.start()
