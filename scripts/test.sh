@@ -15,5 +15,6 @@ run_build() {
   ctest --test-dir "$dir" --output-on-failure
 }
 
-run_build "$repo/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-run_build "$repo/build-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJAMJET_SANITIZE=ON
+run_build "$repo/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJAMJET_BUILD_TESTS=ON
+run_build "$repo/build-sanitize" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJAMJET_BUILD_TESTS=ON \
+  -DJAMJET_SANITIZE=ON
