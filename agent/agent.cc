@@ -4,11 +4,11 @@
 #include <time.h>
 
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <fstream>
-#include <thread>
 #include <span>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "agent/genai/span_builder.h"
@@ -38,10 +38,15 @@ int64_t MonotonicToUnixOffsetNs() {
 }
 
 // Library and binary directories searched at start; others are found through /proc.
-constexpr const char* kLibraryDirectories[] = {
-    "/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib",
-    "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
-    "/usr/lib/aarch64-linux-gnu"};
+constexpr const char* kLibraryDirectories[] = {"/lib",
+                                               "/lib64",
+                                               "/usr/lib",
+                                               "/usr/lib64",
+                                               "/usr/local/lib",
+                                               "/lib/x86_64-linux-gnu",
+                                               "/usr/lib/x86_64-linux-gnu",
+                                               "/lib/aarch64-linux-gnu",
+                                               "/usr/lib/aarch64-linux-gnu"};
 constexpr const char* kBinaryDirectories[] = {"/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin",
                                               "/opt/node/bin"};
 
@@ -77,14 +82,14 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(AgentOptions options) {
   }
 
   Agent* self = agent.get();
-  absl::StatusOr<std::unique_ptr<SslTracer>> tracer = SslTracer::Create(
-      agent->options_.tracer, [self](const void* data, size_t size) { self->HandleRecord(data, size); });
+  absl::StatusOr<std::unique_ptr<SslTracer>> tracer =
+      SslTracer::Create(agent->options_.tracer,
+                        [self](const void* data, size_t size) { self->HandleRecord(data, size); });
   if (!tracer.ok()) return tracer.status();
   agent->tracer_ = std::move(*tracer);
   agent->tracker_ = std::make_unique<ConnectionTracker>(
-      agent->options_.tracker, [self](genai::Exchange&& exchange) {
-        self->HandleExchange(std::move(exchange));
-      });
+      agent->options_.tracker,
+      [self](genai::Exchange&& exchange) { self->HandleExchange(std::move(exchange)); });
   agent->discovery_ = std::make_unique<BinaryDiscovery>(
       agent->options_.proc_root,
       [self](const std::string& path, const SslSymbolOffsets& offsets) {
@@ -137,9 +142,9 @@ void Agent::DispatchRecord(const void* data, size_t size) {
       break;
     case JJ_EVENT_EXEC:
       // Read now: a short-lived process may be gone when its first call is reported.
-      process_resources_[header->pid] = ReadProcessResource(
-          options_.proc_root, header->pid,
-          CommOf(static_cast<const jj_process_event*>(data), size));
+      process_resources_[header->pid] =
+          ReadProcessResource(options_.proc_root, header->pid,
+                              CommOf(static_cast<const jj_process_event*>(data), size));
       discovery_->ScanProcess(header->pid);
       discovery_->ScheduleRescans(header->pid, header->timestamp_ns);
       break;
@@ -176,8 +181,7 @@ void Agent::ResolveUser(genai::Exchange& exchange) {
 
 void Agent::HandleExchange(genai::Exchange&& exchange) {
   ResolveUser(exchange);
-  std::optional<Span> span =
-      genai::BuildLlmSpan(exchange, genai::PriceTable::BuiltIn(), ids_);
+  std::optional<Span> span = genai::BuildLlmSpan(exchange, genai::PriceTable::BuiltIn(), ids_);
   if (!span) {
     ++other_exchanges_;
     return;
@@ -214,12 +218,11 @@ void Agent::LogSummary(const char* when) {
       tracker.server_side_connections, tracker.responses_without_request, parsers.parse_errors,
       parsers.unsynced_bytes_skipped, parsers.decode_errors, parsers.truncated_bodies,
       drops[JJ_DROP_RINGBUF_FULL], drops[JJ_DROP_READ_FAILED], drops[JJ_DROP_ACTIVE_FULL],
-      drops[JJ_DROP_CALL_TRUNCATED], busy_seconds,
-      busy_seconds > 0 ? spans_ / busy_seconds : 0.0,
+      drops[JJ_DROP_CALL_TRUNCATED], busy_seconds, busy_seconds > 0 ? spans_ / busy_seconds : 0.0,
       busy_seconds > 0 ? records_ / busy_seconds : 0.0, usage.ru_maxrss);
   std::string context_problems;
-  const char* status_names[] = {"ok", "bad_header", "foreign_registry", "read_failed", "torn",
-                                "bad_record"};
+  const char* status_names[] = {"ok",          "bad_header", "foreign_registry",
+                                "read_failed", "torn",       "bad_record"};
   for (size_t i = 1; i < context_status_counts_.size(); ++i) {
     if (context_status_counts_[i] == 0) continue;
     context_problems += fmt::format(" {}={}", status_names[i], context_status_counts_[i]);
@@ -227,8 +230,7 @@ void Agent::LogSummary(const char* when) {
   for (size_t i = 1; i < record_decode_failures_.size(); ++i) {
     if (record_decode_failures_[i] == 0) continue;
     context_problems += fmt::format(
-        " record_{}={}",
-        user_context::DecodeStatusName(static_cast<user_context::DecodeStatus>(i)),
+        " record_{}={}", user_context::DecodeStatusName(static_cast<user_context::DecodeStatus>(i)),
         record_decode_failures_[i]);
   }
   if (!context_problems.empty()) {

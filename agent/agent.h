@@ -72,7 +72,7 @@ class Agent {
   uint64_t busy_ns_ = 0;  // time spent handling ring-buffer records
   uint64_t started_ns_ = 0;
   std::map<uint32_t, Attributes> process_resources_;  // by pid, read at exec or first span
-  std::array<uint64_t, 6> context_status_counts_{};  // by enum jj_context_status
+  std::array<uint64_t, 6> context_status_counts_{};   // by enum jj_context_status
   std::array<uint64_t, user_context::kDecodeStatusCount> record_decode_failures_{};
 };
 

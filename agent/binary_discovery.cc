@@ -64,9 +64,10 @@ void BinaryDiscovery::ExamineFile(const std::string& open_path, const std::strin
   }
   if (!offsets->usable()) return;
   if (!offsets->ssl_write_ex || !offsets->ssl_read_ex) {
-    spdlog::info("{} has no SSL_write_ex/SSL_read_ex (OpenSSL before 1.1.1); probing SSL_write "
-                 "and SSL_read only",
-                 display_path);
+    spdlog::info(
+        "{} has no SSL_write_ex/SSL_read_ex (OpenSSL before 1.1.1); probing SSL_write "
+        "and SSL_read only",
+        display_path);
   }
   absl::Status status = attach_(open_path, *offsets);
   if (!status.ok()) {

@@ -60,8 +60,8 @@ absl::Status ApplyKey(const std::string& path, const std::string& key, const YAM
     }
     options.stats_interval_seconds = static_cast<int>(number);
   } else if (key != "otlp") {
-    return absl::InvalidArgumentError(fmt::format(
-        "{}: unknown key \"{}\"; jamjet-agent --help lists the options", path, key));
+    return absl::InvalidArgumentError(
+        fmt::format("{}: unknown key \"{}\"; jamjet-agent --help lists the options", path, key));
   }
   return absl::OkStatus();
 }

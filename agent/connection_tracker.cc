@@ -1,7 +1,7 @@
 #include "agent/connection_tracker.h"
 
-#include <algorithm>
 #include <arpa/inet.h>
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -129,14 +129,13 @@ void ConnectionTracker::OnData(const jj_data_event& event, size_t size) {
   }
 
   DirectionState& state = connection.directions[event.direction];
-  http::MessageParser& parser = event.direction == JJ_DIRECTION_WRITE
-                                    ? connection.request_parser
-                                    : connection.response_parser;
+  http::MessageParser& parser = event.direction == JJ_DIRECTION_WRITE ? connection.request_parser
+                                                                      : connection.response_parser;
   std::string_view chunk(reinterpret_cast<const char*>(event.data), event.chunk_bytes);
 
   if (event.chunk_offset == 0) {
-    bool lost = state.call.active ||
-                (state.offset_known && event.stream_offset != state.expected_offset);
+    bool lost =
+        state.call.active || (state.offset_known && event.stream_offset != state.expected_offset);
     if (lost) {
       ++stats_.lost_event_gaps;
       parser.MarkGap();
@@ -148,8 +147,8 @@ void ConnectionTracker::OnData(const jj_data_event& event, size_t size) {
     state.call.call_bytes = event.call_bytes;
     state.call.captured_bytes = std::min(event.call_bytes, options_.max_call_bytes);
     // Writes are timed at the call's entry, when the first byte left the application.
-    state.call.timestamp_ns = event.direction == JJ_DIRECTION_WRITE ? event.call_start_ns
-                                                                    : event.header.timestamp_ns;
+    state.call.timestamp_ns =
+        event.direction == JJ_DIRECTION_WRITE ? event.call_start_ns : event.header.timestamp_ns;
     state.call.tid = event.header.tid;
   } else if (!state.call.active || event.chunk_offset != state.call.data.size()) {
     ++stats_.lost_event_gaps;
@@ -190,8 +189,8 @@ void ConnectionTracker::OnData(const jj_data_event& event, size_t size) {
   }
 }
 
-void ConnectionTracker::FeedCall(Connection& connection, uint32_t direction,
-                                 std::string_view data, uint64_t timestamp_ns, uint32_t tid) {
+void ConnectionTracker::FeedCall(Connection& connection, uint32_t direction, std::string_view data,
+                                 uint64_t timestamp_ns, uint32_t tid) {
   std::vector<http::Message> messages;
   if (direction == JJ_DIRECTION_WRITE) {
     if (!connection.saw_request_start && data.substr(0, 5) == "HTTP/") {
@@ -232,8 +231,7 @@ void ConnectionTracker::FeedCall(Connection& connection, uint32_t direction,
 void ConnectionTracker::PairResponses(Connection& connection,
                                       std::vector<http::Message>& responses) {
   for (http::Message& response : responses) {
-    if (response.status_code >= 100 && response.status_code < 200 &&
-        response.status_code != 101) {
+    if (response.status_code >= 100 && response.status_code < 200 && response.status_code != 101) {
       continue;  // interim response; the final one follows
     }
     if (connection.pending.empty()) {
@@ -303,8 +301,8 @@ void ConnectionTracker::OnUserContext(const jj_context_event& event, size_t size
   context.source = event.source;
   context.status = event.status;
   context.record.assign(reinterpret_cast<const char*>(event.record), event.record_bytes);
-  auto [it, inserted] = pending_contexts_.try_emplace(event.header.tid, event.call_start_ns,
-                                                      std::move(context));
+  auto [it, inserted] =
+      pending_contexts_.try_emplace(event.header.tid, event.call_start_ns, std::move(context));
   if (!inserted) {
     // The previous SSL_write of this thread moved no bytes, so no data event claimed it.
     ++stats_.unmatched_contexts;
@@ -313,7 +311,7 @@ void ConnectionTracker::OnUserContext(const jj_context_event& event, size_t size
 }
 
 std::optional<genai::CapturedUserContext> ConnectionTracker::TakeContext(uint32_t tid,
-                                                                       uint64_t call_start_ns) {
+                                                                         uint64_t call_start_ns) {
   auto it = pending_contexts_.find(tid);
   if (it == pending_contexts_.end() || it->second.first != call_start_ns) return std::nullopt;
   std::optional<genai::CapturedUserContext> context = std::move(it->second.second);
@@ -350,10 +348,10 @@ void ConnectionTracker::ExpireIdle(uint64_t now_ns) {
 }
 
 void ConnectionTracker::EvictOldest() {
-  auto oldest = std::min_element(connections_.begin(), connections_.end(),
-                                 [](const auto& a, const auto& b) {
-                                   return a.second->last_activity_ns < b.second->last_activity_ns;
-                                 });
+  auto oldest =
+      std::min_element(connections_.begin(), connections_.end(), [](const auto& a, const auto& b) {
+        return a.second->last_activity_ns < b.second->last_activity_ns;
+      });
   if (oldest == connections_.end()) return;
   ++stats_.evicted_connections;
   OnClose(oldest->first.first, oldest->first.second, oldest->second->last_activity_ns);

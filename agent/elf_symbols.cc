@@ -9,7 +9,6 @@
 #include <string_view>
 #include <vector>
 
-
 namespace jamjet {
 namespace {
 
@@ -98,5 +97,4 @@ absl::StatusOr<SslSymbolOffsets> ReadSslSymbols(const std::string& path) {
   return offsets;
 }
 
-}  // namespace jamjet#include "absl/strings/str_cat.h"
-
+}  // namespace jamjet

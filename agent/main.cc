@@ -67,7 +67,7 @@ enum OptionId {
   kConsumerDelay,
   kHelp,
   kVersion,
-  kOtlpOption,  // every --otlp-* option; the name tells which
+  kOtlpOption,  // every --otlp-* option; the option name identifies which
 };
 
 bool ParseUnsigned(const char* text, uint64_t min, uint64_t max, uint64_t& value) {
@@ -154,7 +154,8 @@ int main(int argc, char** argv) {
   };
   // getopt keeps pointers to the names, so they live as long as main.
   std::vector<std::string> otlp_names;
-  for (const std::string& flag : jamjet::otlp::OtlpFlagNames()) otlp_names.push_back(flag.substr(2));
+  for (const std::string& flag : jamjet::otlp::OtlpFlagNames())
+    otlp_names.push_back(flag.substr(2));
   std::vector<option> long_options(std::begin(kFixedOptions), std::end(kFixedOptions));
   for (const std::string& name : otlp_names) {
     long_options.push_back({name.c_str(), required_argument, nullptr, kOtlpOption});
@@ -233,10 +234,12 @@ int main(int argc, char** argv) {
         break;
       case kHelp:
         fputs(kUsage, stdout);
-        fputs("\nOTLP exporter options (environment variables override the config file, flags\n"
-              "override both):\n",
-              stdout);
-        for (const std::string& line : jamjet::otlp::OtlpHelpLines()) printf("  %s\n", line.c_str());
+        fputs(
+            "\nOTLP exporter options (environment variables override the config file, flags\n"
+            "override both):\n",
+            stdout);
+        for (const std::string& line : jamjet::otlp::OtlpHelpLines())
+          printf("  %s\n", line.c_str());
         return 0;
       case kVersion:
         printf("jamjet-agent %s\n", JAMJET_VERSION);

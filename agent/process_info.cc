@@ -15,8 +15,9 @@ namespace {
 
 constexpr char kRedacted[] = "[REDACTED]";
 // Words that mark an option or variable as carrying a credential.
-constexpr const char* kSecretWords[] = {"key", "token", "secret", "password", "passwd",
-                                        "authorization", "bearer", "credential", "cookie"};
+constexpr const char* kSecretWords[] = {"key",      "token",      "secret",
+                                        "password", "passwd",     "authorization",
+                                        "bearer",   "credential", "cookie"};
 constexpr size_t kMaxProcFileBytes = 64 * 1024;
 
 std::string ReadSmallFile(const std::string& path) {
@@ -49,8 +50,7 @@ std::string ContainerId(const std::string& cgroup) {
   size_t run = 0;
   for (size_t i = 0; i < cgroup.size(); ++i) {
     run = std::isxdigit(static_cast<unsigned char>(cgroup[i])) ? run + 1 : 0;
-    bool ends = i + 1 == cgroup.size() ||
-                !std::isxdigit(static_cast<unsigned char>(cgroup[i + 1]));
+    bool ends = i + 1 == cgroup.size() || !std::isxdigit(static_cast<unsigned char>(cgroup[i + 1]));
     if (run == 64 && ends) return cgroup.substr(i + 1 - 64, 64);
   }
   return "";
@@ -93,8 +93,7 @@ std::string RedactCommandLine(const std::string& command_line) {
       redact_next = true;  // "--api-key VALUE", "-H Authorization:..." handled below
     } else if (NamesSecret(word) && word.find(':') != std::string::npos) {
       out.push_back(word.substr(0, word.find(':') + 1) + kRedacted);
-      redact_next = Lowercase(word).find("bearer") == std::string::npos &&
-                    word.back() == ':';
+      redact_next = Lowercase(word).find("bearer") == std::string::npos && word.back() == ':';
     } else if (Lowercase(word) == "bearer") {
       out.push_back(word);
       redact_next = true;

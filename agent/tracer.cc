@@ -53,9 +53,9 @@ absl::Status DescribeLoadFailure(int error) {
         "loading BPF programs failed and /sys/kernel/btf/vmlinux is missing: the kernel needs "
         "CONFIG_DEBUG_INFO_BTF=y (Linux 5.8 or later)");
   }
-  return absl::FailedPreconditionError(absl::StrCat(
-      "loading BPF programs failed: ", std::strerror(error),
-      "; the agent needs Linux 5.17 or later (bpf_loop, ring buffer, uprobes)"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("loading BPF programs failed: ", std::strerror(error),
+                   "; the agent needs Linux 5.17 or later (bpf_loop, ring buffer, uprobes)"));
 }
 
 }  // namespace
@@ -101,8 +101,9 @@ absl::StatusOr<std::unique_ptr<SslTracer>> SslTracer::Create(const TracerOptions
   if (options.capture_peer) {
     links->sys_enter = bpf_program__attach(progs.sys_enter);
     if (links->sys_enter == nullptr) {
-      spdlog::warn("attaching raw tracepoint sys_enter failed ({}); spans will have no peer address",
-                   std::strerror(errno));
+      spdlog::warn(
+          "attaching raw tracepoint sys_enter failed ({}); spans will have no peer address",
+          std::strerror(errno));
     }
   }
 
@@ -128,7 +129,8 @@ int SslTracer::OnRingBufferRecord(void* self, void* data, size_t size) {
 
 absl::Status SslTracer::AttachBinary(const std::string& path, const SslSymbolOffsets& offsets) {
   if (!offsets.usable()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " does not export SSL_write and SSL_read"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " does not export SSL_write and SSL_read"));
   }
   struct Probe {
     const std::optional<uint64_t>& offset;
@@ -157,8 +159,8 @@ absl::Status SslTracer::AttachBinary(const std::string& path, const SslSymbolOff
       int error = errno;
       for (bpf_link* attached : links) bpf_link__destroy(attached);
       return absl::InternalError(absl::StrCat("attaching a uprobe to ", path, " at offset 0x",
-                                              absl::Hex(*probe.offset), " failed: ",
-                                              std::strerror(error)));
+                                              absl::Hex(*probe.offset),
+                                              " failed: ", std::strerror(error)));
     }
     links.push_back(link);
   }

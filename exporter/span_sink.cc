@@ -29,13 +29,14 @@ Resource DetectHostResource() {
 }
 
 absl::StatusOr<std::unique_ptr<SpanSink>> CreateSink(const std::string& spec,
-                                                    const Resource& resource) {
+                                                     const Resource& resource) {
   if (spec == "stdout") {
     return std::make_unique<JsonLinesSink>(stdout, false, "stdout", resource);
   }
   if (spec.starts_with("file:")) {
     std::string path = spec.substr(5);
-    if (path.empty()) return absl::InvalidArgumentError("--output file: needs a path, as file:PATH");
+    if (path.empty())
+      return absl::InvalidArgumentError("--output file: needs a path, as file:PATH");
     FILE* file = fopen(path.c_str(), "ae");
     if (file == nullptr) {
       return absl::InvalidArgumentError(

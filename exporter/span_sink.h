@@ -32,6 +32,6 @@ class SpanSink {
 
 // Parses an --output value: "stdout" or "file:PATH".
 absl::StatusOr<std::unique_ptr<SpanSink>> CreateSink(const std::string& spec,
-                                                    const Resource& resource);
+                                                     const Resource& resource);
 
 }  // namespace jamjet
