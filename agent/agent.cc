@@ -1,8 +1,10 @@
 #include "agent/agent.h"
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -22,6 +24,7 @@ namespace {
 
 constexpr int kPollTimeoutMs = 50;
 constexpr uint64_t kNanosPerSecond = 1'000'000'000;
+constexpr uint64_t kFullScanIntervalNs = 30 * kNanosPerSecond;
 
 uint64_t MonotonicNowNs() {
   timespec now;
@@ -199,7 +202,13 @@ void Agent::HandleExchange(genai::Exchange&& exchange) {
   for (auto& sink : sinks_) sink->Export(*span);
 }
 
+void Agent::SampleHeap() {
+  struct mallinfo2 heap = mallinfo2();
+  peak_heap_bytes_ = std::max<uint64_t>(peak_heap_bytes_, heap.uordblks + heap.hblkhd);
+}
+
 void Agent::LogSummary(const char* when) {
+  SampleHeap();
   const TrackerStats& tracker = tracker_->stats();
   http::ParserStats parsers = tracker_->parser_stats();
   DropCounts drops = tracer_->ReadDropCounts();
@@ -212,14 +221,15 @@ void Agent::LogSummary(const char* when) {
       "unpaired_responses={} parse_errors={} unsynced_bytes={} decode_errors={} "
       "truncated_bodies={} bpf_drops(ringbuf_full={} read_failed={} active_full={} "
       "call_truncated={}) busy_seconds={:.3f} spans_per_busy_second={:.0f} "
-      "records_per_busy_second={:.0f} peak_rss_kib={}",
+      "records_per_busy_second={:.0f} peak_rss_kib={} peak_heap_kib={} (the RSS includes the "
+      "ring buffer, mapped twice)",
       when, spans_, other_exchanges_, records_, bad_records_, tracker_->connection_count(),
       tracker.bytes, tracker.lost_event_gaps, tracker.truncated_calls,
       tracker.server_side_connections, tracker.responses_without_request, parsers.parse_errors,
       parsers.unsynced_bytes_skipped, parsers.decode_errors, parsers.truncated_bodies,
       drops[JJ_DROP_RINGBUF_FULL], drops[JJ_DROP_READ_FAILED], drops[JJ_DROP_ACTIVE_FULL],
       drops[JJ_DROP_CALL_TRUNCATED], busy_seconds, busy_seconds > 0 ? spans_ / busy_seconds : 0.0,
-      busy_seconds > 0 ? records_ / busy_seconds : 0.0, usage.ru_maxrss);
+      busy_seconds > 0 ? records_ / busy_seconds : 0.0, usage.ru_maxrss, peak_heap_bytes_ / 1024);
   std::string context_problems;
   const char* status_names[] = {"ok",          "bad_header", "foreign_registry",
                                 "read_failed", "torn",       "bad_record"};
@@ -258,6 +268,7 @@ absl::Status Agent::Run(const std::atomic<bool>& stop) {
   spdlog::info("jamjet-agent ready");
 
   uint64_t next_idle_check = started_ns_ + kNanosPerSecond;
+  uint64_t next_full_scan = started_ns_ + kFullScanIntervalNs;
   uint64_t next_summary = started_ns_ + options_.stats_interval_seconds * kNanosPerSecond;
   while (!stop.load()) {
     if (options_.consumer_delay_ms > 0) {
@@ -270,8 +281,14 @@ absl::Status Agent::Run(const std::atomic<bool>& stop) {
     uint64_t now = MonotonicNowNs();
     discovery_->RunDueRescans(now);
     if (now >= next_idle_check) {
+      SampleHeap();
       tracker_->ExpireIdle(now);
       next_idle_check = now + kNanosPerSecond;
+    }
+    if (now >= next_full_scan) {
+      // Catches libraries loaded and registries created after the rescans that follow exec.
+      discovery_->ScanAllProcesses();
+      next_full_scan = now + kFullScanIntervalNs;
     }
     if (options_.stats_interval_seconds > 0 && now >= next_summary) {
       LogSummary("summary");

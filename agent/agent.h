@@ -55,6 +55,8 @@ class Agent {
   void ResolveUser(genai::Exchange& exchange);
   void AttachAtStart();
   void LogSummary(const char* when);
+  // Records the heap in use (malloc's count), sampled once a second and at each summary.
+  void SampleHeap();
 
   AgentOptions options_;
   Resource resource_;
@@ -71,6 +73,7 @@ class Agent {
   uint64_t other_exchanges_ = 0;
   uint64_t busy_ns_ = 0;  // time spent handling ring-buffer records
   uint64_t started_ns_ = 0;
+  uint64_t peak_heap_bytes_ = 0;
   std::map<uint32_t, Attributes> process_resources_;  // by pid, read at exec or first span
   std::array<uint64_t, 6> context_status_counts_{};   // by enum jj_context_status
   std::array<uint64_t, user_context::kDecodeStatusCount> record_decode_failures_{};
