@@ -8,9 +8,6 @@
 namespace jamjet {
 namespace {
 
-// Filler fed for bytes that the BPF program did not copy, so that Content-Length framing
-// stays right; it never lands in a stored body because the call cap exceeds the body cap.
-constexpr size_t kFillerPieceBytes = 64 * 1024;
 constexpr size_t kRecentWritesKept = 64;
 constexpr size_t kMaxPendingContexts = 65536;
 
@@ -56,8 +53,11 @@ struct PartialCall {
   std::string data;
 };
 
-struct DirectionState {
+struct ConnectionTracker::DirectionState {
   bool offset_known = false;
+  // A lost call was counted; its remaining chunks and the offset jump it causes are not.
+  bool loss_counted = false;
+  uint64_t dropped_call_start_ns = 0;
   uint64_t expected_offset = 0;
   PartialCall call;
 };
@@ -86,7 +86,7 @@ struct ConnectionTracker::Connection {
   genai::ConnectionInfo info;
   http::MessageParser request_parser;
   http::MessageParser response_parser;
-  DirectionState directions[2];
+  ConnectionTracker::DirectionState directions[2];
   std::deque<PendingRequest> pending;
   std::deque<WriteCall> recent_writes;
   bool saw_request_start = false;
@@ -129,17 +129,14 @@ void ConnectionTracker::OnData(const jj_data_event& event, size_t size) {
   }
 
   DirectionState& state = connection.directions[event.direction];
-  http::MessageParser& parser = event.direction == JJ_DIRECTION_WRITE ? connection.request_parser
-                                                                      : connection.response_parser;
   std::string_view chunk(reinterpret_cast<const char*>(event.data), event.chunk_bytes);
 
   if (event.chunk_offset == 0) {
     bool lost =
         state.call.active || (state.offset_known && event.stream_offset != state.expected_offset);
-    if (lost) {
-      ++stats_.lost_event_gaps;
-      parser.MarkGap();
-    }
+    // Orphan chunks already counted the loss that also left the stream offset behind.
+    if (lost && !state.loss_counted) HandleGap(connection, event.direction);
+    state.loss_counted = false;
     state.offset_known = true;
     state.expected_offset = event.stream_offset + event.call_bytes;
     state.call = PartialCall{};
@@ -151,17 +148,18 @@ void ConnectionTracker::OnData(const jj_data_event& event, size_t size) {
         event.direction == JJ_DIRECTION_WRITE ? event.call_start_ns : event.header.timestamp_ns;
     state.call.tid = event.header.tid;
   } else if (!state.call.active || event.chunk_offset != state.call.data.size()) {
-    ++stats_.lost_event_gaps;
-    parser.MarkGap();
-    state.call = PartialCall{};
+    // Later chunks of a call already counted as lost are dropped without counting again.
+    if (!state.loss_counted || state.dropped_call_start_ns != event.call_start_ns) {
+      HandleGap(connection, event.direction);
+    }
+    DropCall(state, event);
     return;
   }
 
   if (event.chunk_bytes == 0) {
     // The BPF program could not read this chunk of the call: its bytes are lost.
-    ++stats_.lost_event_gaps;
-    parser.MarkGap();
-    state.call = PartialCall{};
+    HandleGap(connection, event.direction);
+    DropCall(state, event);
     return;
   }
   bool last_chunk = event.chunk_offset + event.chunk_bytes >= state.call.captured_bytes;
@@ -179,14 +177,56 @@ void ConnectionTracker::OnData(const jj_data_event& event, size_t size) {
 
   if (state.call.call_bytes > state.call.captured_bytes && !connection.server_side) {
     ++stats_.truncated_calls;
-    std::string filler(kFillerPieceBytes, '\0');
-    for (uint64_t left = state.call.call_bytes - state.call.captured_bytes; left > 0;) {
-      size_t piece = std::min<uint64_t>(left, filler.size());
-      FeedCall(connection, event.direction, std::string_view(filler.data(), piece),
-               state.call.timestamp_ns, state.call.tid);
-      left -= piece;
-    }
+    FeedUncaptured(connection, event.direction, state.call.call_bytes - state.call.captured_bytes,
+                   state.call.timestamp_ns);
   }
+}
+
+void ConnectionTracker::FeedUncaptured(Connection& connection, uint32_t direction,
+                                       uint64_t byte_count, uint64_t timestamp_ns) {
+  std::vector<http::Message> messages;
+  if (direction == JJ_DIRECTION_WRITE) {
+    connection.request_parser.FeedUncaptured(byte_count, timestamp_ns, messages);
+    for (http::Message& request : messages) {
+      connection.response_parser.PushRequestMethod(request.method);
+      connection.pending.push_back({.request = std::move(request), .tid = connection.info.tid});
+    }
+    return;
+  }
+  connection.response_parser.FeedUncaptured(byte_count, timestamp_ns, messages);
+  PairResponses(connection, messages);
+}
+
+void ConnectionTracker::DropCall(DirectionState& state, const jj_data_event& event) {
+  state.loss_counted = true;
+  state.dropped_call_start_ns = event.call_start_ns;
+  if (event.chunk_offset == 0) {
+    // The call's bytes are accounted for in the offset, so the next call follows on.
+    state.offset_known = true;
+    state.expected_offset = event.stream_offset + event.call_bytes;
+  }
+  state.call = PartialCall{};
+}
+
+void ConnectionTracker::HandleGap(Connection& connection, uint32_t direction) {
+  ++stats_.lost_event_gaps;
+  if (direction == JJ_DIRECTION_WRITE) {
+    connection.request_parser.MarkGap();
+    return;
+  }
+  connection.response_parser.MarkGap();
+  // HTTP/1.1 answers in order, so the lost bytes belong to the oldest unanswered request's
+  // response. Report that request without a response, so later responses pair correctly.
+  if (connection.pending.empty()) return;
+  genai::Exchange exchange;
+  exchange.request = std::move(connection.pending.front().request);
+  exchange.connection = connection.info;
+  exchange.connection.tid = connection.pending.front().tid;
+  exchange.user_context = std::move(connection.pending.front().user_context);
+  exchange.monotonic_to_unix_ns = options_.monotonic_to_unix_ns;
+  connection.pending.pop_front();
+  ++stats_.exchanges;
+  handler_(std::move(exchange));
 }
 
 void ConnectionTracker::FeedCall(Connection& connection, uint32_t direction, std::string_view data,

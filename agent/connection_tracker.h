@@ -65,11 +65,19 @@ class ConnectionTracker {
 
  private:
   struct Connection;
+  struct DirectionState;
   using Key = std::pair<uint32_t, uint64_t>;  // pid, SSL pointer
 
   Connection& FindOrCreate(const jj_data_event& event);
   void FeedCall(Connection& connection, uint32_t direction, std::string_view data,
                 uint64_t timestamp_ns, uint32_t tid);
+  // Counts lost bytes in `direction` and resynchronises its parser.
+  void HandleGap(Connection& connection, uint32_t direction);
+  // Forgets the call under way after a loss, counting the loss once.
+  static void DropCall(DirectionState& state, const jj_data_event& event);
+  // Advances the parser of `direction` over bytes the BPF program did not copy.
+  void FeedUncaptured(Connection& connection, uint32_t direction, uint64_t byte_count,
+                      uint64_t timestamp_ns);
   std::optional<genai::CapturedUserContext> TakeContext(uint32_t tid, uint64_t call_start_ns);
   void PairResponses(Connection& connection, std::vector<http::Message>& responses);
   void CloseConnection(Connection& connection, uint64_t timestamp_ns, bool flush_only);

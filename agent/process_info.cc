@@ -14,10 +14,13 @@ namespace jamjet {
 namespace {
 
 constexpr char kRedacted[] = "[REDACTED]";
-// Words that mark an option or variable as carrying a credential.
-constexpr const char* kSecretWords[] = {"key",      "token",      "secret",
-                                        "password", "passwd",     "authorization",
-                                        "bearer",   "credential", "cookie"};
+// Name components that mark an option, header or variable as carrying a credential. Whole
+// components only, so "--max-tokens" is not one while "access_token" and "x-api-key" are.
+constexpr const char* kSecretComponents[] = {
+    "key",  "apikey", "token",         "secret", "password",   "passwd",
+    "auth", "bearer", "authorization", "cookie", "credential", "credentials"};
+// Authorization schemes: the word after one of them is the credential itself.
+constexpr const char* kAuthSchemes[] = {"bearer", "basic", "token", "digest"};
 constexpr size_t kMaxProcFileBytes = 64 * 1024;
 
 std::string ReadSmallFile(const std::string& path) {
@@ -37,8 +40,43 @@ std::string Lowercase(std::string text) {
 
 bool NamesSecret(const std::string& word) {
   std::string lower = Lowercase(word);
-  return std::any_of(std::begin(kSecretWords), std::end(kSecretWords),
-                     [&](const char* secret) { return lower.find(secret) != std::string::npos; });
+  size_t start = 0;
+  while (start < lower.size()) {
+    size_t end = start;
+    while (end < lower.size() && std::isalnum(static_cast<unsigned char>(lower[end]))) ++end;
+    std::string component = lower.substr(start, end - start);
+    for (const char* secret : kSecretComponents) {
+      if (component == secret) return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+bool IsAuthScheme(const std::string& word) {
+  std::string lower = Lowercase(word);
+  return std::any_of(std::begin(kAuthSchemes), std::end(kAuthSchemes),
+                     [&](const char* scheme) { return lower == scheme; });
+}
+
+// Replaces each query parameter whose name marks a secret ("?key=V", "&api_key=V").
+std::string RedactUrlQuery(const std::string& url) {
+  size_t query = url.find('?');
+  if (query == std::string::npos) return url;
+  std::string out = url.substr(0, query + 1);
+  size_t start = query + 1;
+  while (start <= url.size()) {
+    size_t end = url.find('&', start);
+    if (end == std::string::npos) end = url.size();
+    std::string parameter = url.substr(start, end - start);
+    size_t equals = parameter.find('=');
+    bool secret = equals != std::string::npos && NamesSecret(parameter.substr(0, equals));
+    out += secret ? kRedacted : parameter;
+    if (end == url.size()) break;
+    out.push_back('&');
+    start = end + 1;
+  }
+  return out;
 }
 
 bool LooksLikeKey(const std::string& word) {
@@ -80,22 +118,30 @@ std::string RedactCommandLine(const std::string& command_line) {
   while (words >> word) {
     if (redact_next) {
       out.push_back(kRedacted);
-      redact_next = false;
+      // "Authorization: Bearer TOKEN": the scheme and the token after it both go.
+      redact_next = IsAuthScheme(word);
       continue;
     }
     size_t equals = word.find('=');
-    if (equals != std::string::npos && NamesSecret(word.substr(0, equals))) {
-      out.push_back(word.substr(0, equals + 1) + kRedacted);
+    size_t colon = word.find(':');
+    bool url = word.find("://") != std::string::npos;
+    // Whole words go, names included: "Authorization:" or "api_key=" in a log is a lead.
+    if (url) {
+      out.push_back(RedactUrlQuery(word));
+    } else if (equals != std::string::npos && NamesSecret(word.substr(0, equals))) {
+      out.push_back(kRedacted);  // --api-key=V, OPENAI_API_KEY=V
+    } else if (colon != std::string::npos && NamesSecret(word.substr(0, colon))) {
+      // A header: "Authorization:", "x-api-key:VALUE", "Authorization:Bearer".
+      std::string value = word.substr(colon + 1);
+      out.push_back(kRedacted);
+      redact_next = value.empty() || IsAuthScheme(value);
     } else if (LooksLikeKey(word)) {
       out.push_back(kRedacted);
     } else if (word.size() > 1 && word[0] == '-' && NamesSecret(word)) {
-      out.push_back(word);
-      redact_next = true;  // "--api-key VALUE", "-H Authorization:..." handled below
-    } else if (NamesSecret(word) && word.find(':') != std::string::npos) {
-      out.push_back(word.substr(0, word.find(':') + 1) + kRedacted);
-      redact_next = Lowercase(word).find("bearer") == std::string::npos && word.back() == ':';
-    } else if (Lowercase(word) == "bearer") {
-      out.push_back(word);
+      out.push_back(word);  // "--api-key VALUE", "--token VALUE"
+      redact_next = true;
+    } else if (IsAuthScheme(word) && Lowercase(word) != "token") {
+      out.push_back(kRedacted);  // a bare "Bearer TOKEN" pair
       redact_next = true;
     } else {
       out.push_back(word);

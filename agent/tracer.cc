@@ -94,9 +94,12 @@ absl::StatusOr<std::unique_ptr<SslTracer>> SslTracer::Create(const TracerOptions
   auto* links = &tracer->skeleton_->links;
   links->process_exec = bpf_program__attach(progs.process_exec);
   links->process_exit = bpf_program__attach(progs.process_exit);
-  if (links->process_exec == nullptr || links->process_exit == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "attaching the sched_process_exec/exit raw tracepoints failed: ", std::strerror(errno)));
+  links->process_fork = bpf_program__attach(progs.process_fork);
+  if (links->process_exec == nullptr || links->process_exit == nullptr ||
+      links->process_fork == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("attaching the sched_process_exec/exit/fork raw tracepoints failed: ",
+                     std::strerror(errno)));
   }
   if (options.capture_peer) {
     links->sys_enter = bpf_program__attach(progs.sys_enter);

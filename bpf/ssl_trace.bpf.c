@@ -460,6 +460,20 @@ int process_exec(struct bpf_raw_tracepoint_args* ctx) {
   return 0;
 }
 
+/* A forked child keeps its parent's mappings, so a registry the agent had to look up in
+ * /proc/PID/maps is at the same address in the child. */
+SEC("raw_tracepoint/sched_process_fork")
+int process_fork(struct bpf_raw_tracepoint_args* ctx) {
+  struct task_struct* parent = (struct task_struct*)ctx->args[0];
+  struct task_struct* child = (struct task_struct*)ctx->args[1];
+  __u32 child_pid = BPF_CORE_READ(child, tgid);
+  if (child_pid != (__u32)BPF_CORE_READ(child, pid)) return 0; /* a new thread, not a process */
+  __u32 parent_pid = BPF_CORE_READ(parent, tgid);
+  __u64* address = bpf_map_lookup_elem(&registry_addresses, &parent_pid);
+  if (address) bpf_map_update_elem(&registry_addresses, &child_pid, address, BPF_ANY);
+  return 0;
+}
+
 SEC("raw_tracepoint/sched_process_exit")
 int process_exit(struct bpf_raw_tracepoint_args* ctx) {
   __u64 pid_tgid = bpf_get_current_pid_tgid();

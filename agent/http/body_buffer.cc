@@ -14,9 +14,20 @@ void BodyBuffer::Reset(std::string_view content_encoding) {
   bytes_.clear();
   bytes_.shrink_to_fit();
   truncated_ = false;
+  cut_ = false;
+}
+
+void BodyBuffer::SkipUncaptured(size_t count) {
+  if (count == 0) return;
+  cut_ = true;
+  truncated_ = true;
 }
 
 void BodyBuffer::Append(std::string_view bytes) {
+  if (cut_) {
+    truncated_ = true;
+    return;
+  }
   size_t room = max_body_bytes_ - std::min(max_body_bytes_, bytes_.size());
   bytes_.append(bytes.substr(0, room));
   if (bytes.size() > room) truncated_ = true;

@@ -21,6 +21,8 @@ class BodyBuffer {
 
   // Adds bytes of the body after transfer decoding. Bytes beyond the cap are dropped.
   void Append(std::string_view bytes);
+  // Counts `count` body bytes that were never captured: the body is cut where they start.
+  void SkipUncaptured(size_t count);
 
   // Sets message.body, body_truncated and decode_error from the collected bytes, then resets.
   // `complete` is whether the whole body arrived. A compressed stream that ends early is a
@@ -32,7 +34,8 @@ class BodyBuffer {
   std::string content_encoding_;
   bool identity_ = true;
   std::string bytes_;
-  bool truncated_ = false;  // bytes were dropped at the cap
+  bool truncated_ = false;  // bytes were dropped at the cap or never captured
+  bool cut_ = false;        // uncaptured bytes arrived: nothing after them is stored
 };
 
 }  // namespace jamjet::http

@@ -75,6 +75,20 @@ MessageParser::~MessageParser() = default;
 MessageParser::MessageParser(MessageParser&&) noexcept = default;
 MessageParser& MessageParser::operator=(MessageParser&&) noexcept = default;
 
+void MessageParser::FeedUncaptured(size_t byte_count, uint64_t timestamp_ns,
+                                   std::vector<Message>& out) {
+  // Zero bytes keep http_parser's framing; OnBody skips them instead of storing them.
+  constexpr size_t kPieceBytes = 64 * 1024;
+  static const std::string kZeros(kPieceBytes, '\0');
+  feeding_uncaptured_ = true;
+  while (byte_count > 0) {
+    size_t piece = std::min(byte_count, kPieceBytes);
+    Feed(std::string_view(kZeros.data(), piece), timestamp_ns, out);
+    byte_count -= piece;
+  }
+  feeding_uncaptured_ = false;
+}
+
 void MessageParser::Feed(std::string_view data, uint64_t timestamp_ns, std::vector<Message>& out) {
   if (data.empty()) return;
   switch (state_) {

@@ -57,6 +57,11 @@ class MessageParser {
   // (CLOCK_MONOTONIC), and appends each message that completes to `out`.
   void Feed(std::string_view data, uint64_t timestamp_ns, std::vector<Message>& out);
 
+  // Advances over `byte_count` bytes that were sent but not captured (the BPF program copies at
+  // most a fixed amount per SSL call). Body framing stays right and the body is cut where the
+  // uncaptured bytes start; uncaptured bytes inside headers end the message as a parse error.
+  void FeedUncaptured(size_t byte_count, uint64_t timestamp_ns, std::vector<Message>& out);
+
   // Records the method of a request on this connection, once per request in order. A response
   // parser pairs responses with these, because a response to HEAD has no body and a 2xx
   // response to CONNECT starts a tunnel. Request parsers ignore the call.
@@ -116,6 +121,7 @@ class MessageParser {
 
   uint64_t feed_ns_ = 0;  // timestamp of the Feed being parsed
   Message current_;
+  bool feeding_uncaptured_ = false;  // OnBody skips, rather than stores, the bytes fed now
   bool in_message_ = false;
   bool message_done_ = false;
   bool switch_after_message_ = false;

@@ -101,6 +101,10 @@ int MessageParser::OnHeadersComplete() {
 void MessageParser::OnBody(std::string_view bytes) {
   if (bytes.empty()) return;
   if (current_.first_body_byte_ns == 0) current_.first_body_byte_ns = feed_ns_;
+  if (feeding_uncaptured_) {
+    body_.SkipUncaptured(bytes.size());
+    return;
+  }
   body_.Append(bytes);
 }
 

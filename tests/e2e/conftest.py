@@ -102,4 +102,6 @@ def agent_factory(agent_binary: Path, tmp_path: Path):
 @pytest.fixture
 def agent(llm_server: LLMServer, agent_factory) -> Agent:
     """Agent started after the test server, before the test's clients."""
-    return agent_factory()
+    agent = agent_factory()
+    agent.server_port = llm_server.port
+    return agent

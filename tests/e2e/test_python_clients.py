@@ -83,6 +83,7 @@ def test_connection_opened_before_agent(llm_server, agent_factory, provider):
     try:
         before = read_json_line(process)
         agent = agent_factory()
+        agent.server_port = llm_server.port
         process.stdin.write("continue\n")
         process.stdin.flush()
         after = read_json_line(process)
