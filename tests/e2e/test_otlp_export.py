@@ -33,10 +33,16 @@ def test_otlp_receives_spans_with_user(llm_server, agent_factory, tmp_path):
         )  # fmt: skip
         agent.server_port = llm_server.port
         mark = llm_server.mark()
+        client_env = dict(os.environ)
+        if os.environ.get("JAMJET_SANITIZER_PRELOAD"):
+            # The sanitized SDK inside an uninstrumented python3 needs the ASan runtime first;
+            # leak checks would report python3's own allocations.
+            client_env["LD_PRELOAD"] = os.environ["JAMJET_SANITIZER_PRELOAD"]
+            client_env["ASAN_OPTIONS"] = "detect_leaks=0"
         pid, output = harness.run_process([
             "/usr/bin/python3", str(Path(__file__).parent / "clients" / "ctypes_context_client.py"),
             sdk_lib, llm_server.base_url() + "/v1", str(llm_server.cert), harness.API_KEY, str(CALLS),
-        ])  # fmt: skip
+        ], env=client_env)  # fmt: skip
         assert output.strip(), "the client printed nothing"
         client = json.loads(output.strip().splitlines()[-1])
         assert client["pid"] == pid
