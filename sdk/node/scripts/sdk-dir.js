@@ -1,4 +1,4 @@
-// Prints the directory that holds the C SDK's src/ and include/, relative to binding.gyp:
+// Prints the directory that contains the C SDK's src/ and include/, relative to binding.gyp:
 // csrc/ in a packed package (scripts/vendor-sdk.js fills it), else the repository's sdk/.
 'use strict';
 const fs = require('node:fs');

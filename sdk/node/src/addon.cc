@@ -1,7 +1,7 @@
 // Node-API addon over the JamJet C SDK, which is compiled into this module.
 //
 // lib/index.js validates the JavaScript values and calls these functions:
-//   encode(userId, email, keys, values) -> ArrayBuffer holding one jamjet_record
+//   encode(record, userId, email, keys, values) fills an ArrayBuffer with one jamjet_record
 //   install(record | null)              sets the calling thread's current record
 //   setProcessContext(userId, email, keys, values) and clearProcessContext()
 //   threadRecord() and processRecord()  decode the registry, for tests and diagnostics
@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -58,27 +57,29 @@ void ThrowStatus(Napi::Env env, jamjet_status status) {
   error.ThrowAsJavaScriptException();
 }
 
-// Reads (userId, email, keys, values) from info[0..3]. The JavaScript layer has already
-// checked the types, so a mismatch here is a bug in lib/index.js.
-bool ReadContext(const Napi::CallbackInfo& info, ContextStrings& out) {
+// Reads (userId, email, keys, values) from info[first..first + 3]. The JavaScript layer has
+// already checked the types, so a mismatch here is a bug in lib/context.js.
+bool ReadContext(const Napi::CallbackInfo& info, size_t first, ContextStrings& out) {
   Napi::Env env = info.Env();
-  if (info.Length() < 4 || !info[0].IsString() || !info[2].IsArray() || !info[3].IsArray() ||
-      !(info[1].IsString() || info[1].IsNull())) {
+  if (info.Length() < first + 4 || !info[first].IsString() || !info[first + 2].IsArray() ||
+      !info[first + 3].IsArray() || !(info[first + 1].IsString() || info[first + 1].IsNull())) {
     Napi::TypeError::New(env, "jamjet native: expected (userId, email | null, keys, values)")
         .ThrowAsJavaScriptException();
     return false;
   }
-  out.user_id = info[0].As<Napi::String>().Utf8Value();
-  bool has_email = info[1].IsString();
-  if (has_email) out.email = info[1].As<Napi::String>().Utf8Value();
-  Napi::Array keys = info[2].As<Napi::Array>();
-  Napi::Array values = info[3].As<Napi::Array>();
+
+  out.user_id = info[first].As<Napi::String>().Utf8Value();
+  bool has_email = info[first + 1].IsString();
+  if (has_email) out.email = info[first + 1].As<Napi::String>().Utf8Value();
+  Napi::Array keys = info[first + 2].As<Napi::Array>();
+  Napi::Array values = info[first + 3].As<Napi::Array>();
   uint32_t count = keys.Length();
   if (values.Length() != count) {
     Napi::TypeError::New(env, "jamjet native: keys and values differ in length")
         .ThrowAsJavaScriptException();
     return false;
   }
+
   out.keys.reserve(count);
   out.string_values.reserve(count);  // no reallocation: attrs point into these strings
   out.attrs.resize(count);
@@ -116,27 +117,28 @@ bool ReadContext(const Napi::CallbackInfo& info, ContextStrings& out) {
   return true;
 }
 
-void FreeRecord(Napi::Env, void* data) { std::free(data); }
-
+// encode(record, userId, email, keys, values): validates the context and encodes it into
+// record, an ArrayBuffer of sizeof(jamjet_record) bytes allocated by JavaScript. Node's V8
+// allocator gives backing stores malloc alignment and never moves them, so the registry can
+// point at them. The record lives as long as JavaScript references the buffer.
 Napi::Value Encode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArrayBuffer() ||
+      info[0].As<Napi::ArrayBuffer>().ByteLength() != sizeof(jamjet_record)) {
+    Napi::TypeError::New(env, "jamjet native: encode() takes an ArrayBuffer of recordBytes first")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+  if (reinterpret_cast<uintptr_t>(buffer.Data()) % alignof(jamjet_record) != 0) {
+    Napi::Error::New(env, "jamjet native: the record buffer is not 8-byte aligned").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   ContextStrings strings;
-  if (!ReadContext(info, strings)) return env.Undefined();
-  // aligned_alloc: jamjet_record is 8-byte aligned, and the registry stores its address.
-  void* memory = std::aligned_alloc(alignof(jamjet_record), sizeof(jamjet_record));
-  if (memory == nullptr) {
-    Napi::Error::New(env, "jamjet: out of memory for a user-context record").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  jamjet_record* record = static_cast<jamjet_record*>(memory);
-  jamjet_status status = jamjet_record_encode(&strings.context, record);
-  if (status != JAMJET_OK) {
-    std::free(memory);
-    ThrowStatus(env, status);
-    return env.Undefined();
-  }
-  // The ArrayBuffer owns the record, so the record lives as long as JavaScript references it.
-  return Napi::ArrayBuffer::New(env, memory, sizeof(jamjet_record), FreeRecord);
+  if (!ReadContext(info, 1, strings)) return env.Undefined();
+  jamjet_status status = jamjet_record_encode(&strings.context, static_cast<jamjet_record*>(buffer.Data()));
+  if (status != JAMJET_OK) ThrowStatus(env, status);
+  return env.Undefined();
 }
 
 // Sets the calling thread's current record: the ArrayBuffer from encode(), or null.
@@ -159,7 +161,7 @@ Napi::Value Install(const Napi::CallbackInfo& info) {
 Napi::Value SetProcessContext(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ContextStrings strings;
-  if (!ReadContext(info, strings)) return env.Undefined();
+  if (!ReadContext(info, 0, strings)) return env.Undefined();
   jamjet_status status = jamjet_set_process_context(&strings.context);
   if (status != JAMJET_OK) ThrowStatus(env, status);
   return env.Undefined();
