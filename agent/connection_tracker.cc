@@ -217,7 +217,10 @@ void ConnectionTracker::HandleGap(Connection& connection, uint32_t direction) {
   connection.response_parser.MarkGap();
   // HTTP/1.1 answers in order, so the lost bytes belong to the oldest unanswered request's
   // response. Report that request without a response, so later responses pair correctly.
-  if (connection.pending.empty()) return;
+  if (!connection.pending.empty()) ReportWithoutResponse(connection);
+}
+
+void ConnectionTracker::ReportWithoutResponse(Connection& connection) {
   genai::Exchange exchange;
   exchange.request = std::move(connection.pending.front().request);
   exchange.connection = connection.info;
@@ -314,17 +317,7 @@ void ConnectionTracker::CloseConnection(Connection& connection, uint64_t timesta
   }
   PairResponses(connection, responses);
   // Requests that never got a response byte are reported with what is known.
-  while (!connection.pending.empty()) {
-    genai::Exchange exchange;
-    exchange.request = std::move(connection.pending.front().request);
-    exchange.connection = connection.info;
-    exchange.connection.tid = connection.pending.front().tid;
-    exchange.user_context = std::move(connection.pending.front().user_context);
-    exchange.monotonic_to_unix_ns = options_.monotonic_to_unix_ns;
-    connection.pending.pop_front();
-    ++stats_.exchanges;
-    handler_(std::move(exchange));
-  }
+  while (!connection.pending.empty()) ReportWithoutResponse(connection);
 }
 
 void ConnectionTracker::OnUserContext(const jj_context_event& event, size_t size) {

@@ -71,6 +71,8 @@ class ConnectionTracker {
   Connection& FindOrCreate(const jj_data_event& event);
   void FeedCall(Connection& connection, uint32_t direction, std::string_view data,
                 uint64_t timestamp_ns, uint32_t tid);
+  // Reports the oldest pending request of `connection` as an exchange without a response.
+  void ReportWithoutResponse(Connection& connection);
   // Counts lost bytes in `direction` and resynchronises its parser.
   void HandleGap(Connection& connection, uint32_t direction);
   // Forgets the call under way after a loss, counting the loss once.
