@@ -42,10 +42,11 @@ if ((${#filtered[@]} > 0)); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${filtered[@]}"
 fi
 
-# Node packages of the tests, at the versions in their lock files. The bindings tests' lock
-# file also builds the Node addon from sdk/node with node-gyp.
+# Node packages, at the versions in their lock files: the e2e clients, the addon in sdk/node
+# (node-addon-api must be there before the bindings tests install and build it), and the
+# bindings tests, whose install builds the addon with node-gyp.
 repo=$(cd "$(dirname "$0")/.." && pwd)
-for dir in "$repo"/tests/e2e/node "$repo"/tests/bindings/node; do
+for dir in "$repo"/tests/e2e/node "$repo"/sdk/node "$repo"/tests/bindings/node; do
   if [[ -f "$dir/package-lock.json" ]]; then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
