@@ -215,7 +215,7 @@ void ConnectionTracker::HandleGap(Connection& connection, uint32_t direction) {
     return;
   }
   connection.response_parser.MarkGap();
-  // HTTP/1.1 answers in order, so the lost bytes belong to the oldest unanswered request's
+  // HTTP/1.1 servers respond in request order, so the lost bytes belong to the oldest unanswered request's
   // response. Report that request without a response, so later responses pair correctly.
   if (!connection.pending.empty()) ReportWithoutResponse(connection);
 }
@@ -237,7 +237,7 @@ void ConnectionTracker::FeedCall(Connection& connection, uint32_t direction, std
   std::vector<http::Message> messages;
   if (direction == JJ_DIRECTION_WRITE) {
     if (!connection.saw_request_start && data.substr(0, 5) == "HTTP/") {
-      // This process answers requests on this connection: it is a server, not a client.
+      // This process sends responses on this connection: it is a server, not a client.
       connection.server_side = true;
       ++stats_.server_side_connections;
       return;

@@ -33,7 +33,7 @@ struct TrackerStats {
   uint64_t exchanges = 0;
   uint64_t lost_event_gaps = 0;          // a call or chunk missing from the event stream
   uint64_t truncated_calls = 0;          // SSL calls larger than max_call_bytes
-  uint64_t server_side_connections = 0;  // connections where the process answers HTTP
+  uint64_t server_side_connections = 0;  // connections where the process sends HTTP responses
   uint64_t responses_without_request = 0;
   uint64_t evicted_connections = 0;
   uint64_t malformed_events = 0;

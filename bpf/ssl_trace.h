@@ -30,7 +30,7 @@ enum jj_event_kind {
   JJ_EVENT_USER_CONTEXT = 5, /* the calling thread's user context at an SSL_write */
 };
 
-/* Where the user context of an SSL_write came from. */
+/* Origin of the user context of an SSL_write. */
 enum jj_context_source {
   JJ_CONTEXT_NONE = 0,    /* the registry has no context for this thread or process */
   JJ_CONTEXT_SCOPE = 1,   /* the thread's per-request scope */

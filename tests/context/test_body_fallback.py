@@ -34,7 +34,9 @@ def test_body_user_fallback_and_precedence(llm_server, agent, context_client, re
     calls = contextcheck.calls_of(lines)
     sources = [call["expected"]["source"] for call in calls]
     assert sources.count("request_body") == 6, f"expected sources {sources}"
-    assert sources.count("scope") == 3 and sources.count("process") == 2 and sources.count("none") == 1, f"expected sources {sources}"
+    assert sources.count("scope") == 3, f"expected sources {sources}"
+    assert sources.count("process") == 2, f"expected sources {sources}"
+    assert sources.count("none") == 1, f"expected sources {sources}"
 
     spans, records = contextcheck.collect_spans(agent, llm_server, mark, calls)
     result = contextcheck.check_calls(spans, records, calls)

@@ -32,8 +32,10 @@ def test_fork_keeps_users_per_process(llm_server, agent, context_client, record_
         pids[call["label"].split(":")[0]].add(call["pid"])
     assert pids["parent"] == {parent_pid}, f"parent calls came from pids {pids['parent']}"
     child_pids = pids["child of main"] | pids["child of thread"]
-    assert len(pids["child of main"]) == 1 and len(pids["child of thread"]) == 1, f"child calls came from pids {dict(pids)}"
-    assert len(child_pids) == 2 and parent_pid not in child_pids, f"child pids {child_pids}, parent {parent_pid}"
+    assert len(pids["child of main"]) == 1, f"child calls came from pids {dict(pids)}"
+    assert len(pids["child of thread"]) == 1, f"child calls came from pids {dict(pids)}"
+    assert len(child_pids) == 2, f"child pids {child_pids}, parent {parent_pid}"
+    assert parent_pid not in child_pids, f"child pids {child_pids}, parent {parent_pid}"
     for child in ("child of main", "child of thread"):
         labels = [call["label"] for call in calls if call["label"].startswith(child + ":")]
         assert labels == [f"{child}: {label}" for label in CHILD_LABELS], f"{child} printed {labels}"
